@@ -1,0 +1,5 @@
+"""rcsportal: RCS campaigns from the Django admin."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]
