@@ -8,7 +8,8 @@ MANAGE := $(PY) manage.py
 
 # Services for the integration tier (override on the command line or in the environment).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rcsportal
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The integration tier starts its own redis-server on this port (and restarts it in the chaos test).
+TEST_REDIS_URL ?= redis://127.0.0.1:6390/0
 
 .PHONY: run venv test test-unit test-integration test-browser lint format bench clean screenshots
 

@@ -188,3 +188,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+CELERY_BEAT_SCHEDULE = {
+    "sends-due": {"task": "rcsportal.campaigns.tasks.sends_due", "schedule": 15.0},
+    "sends-kick": {"task": "rcsportal.campaigns.tasks.sends_kick", "schedule": 60.0},
+    # Stale "submitting" rows are found within SUBMITTING_STALE_SECONDS + 30 s (< 2 minutes).
+    "deliveries-reconcile": {
+        "task": "rcsportal.campaigns.tasks.deliveries_reconcile",
+        "schedule": 30.0,
+    },
+    "deliveries-poll": {"task": "rcsportal.campaigns.tasks.deliveries_poll", "schedule": 120.0},
+    "webhooks-retry": {"task": "rcsportal.campaigns.tasks.webhooks_retry", "schedule": 60.0},
+}

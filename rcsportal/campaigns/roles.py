@@ -53,7 +53,10 @@ def roles_sync() -> None:
 
 
 def sync_roles_after_migrate(sender, **kwargs):
+    from .demo import defaults_ensure
+
     roles_sync()
+    defaults_ensure()  # stop keywords and quiet-hour rules every installation starts with
 
 
 def is_administrator(user) -> bool:

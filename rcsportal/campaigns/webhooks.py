@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import logging
 
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -82,5 +81,5 @@ def receive(request: HttpRequest, provider: str, token: str, kind: str = ""):
     except WebhookRejected as exc:
         return _reject(call, exc.status_code, exc.reason)
     call.save()
-    transaction.on_commit(lambda: tasks.webhook_process.delay(call.pk))
+    tasks.webhook_process.delay_on_commit(call.pk)
     return JsonResponse({"ok": True})

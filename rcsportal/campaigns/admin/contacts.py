@@ -1,7 +1,68 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
+from .. import importers
 from ..admin_utils import BigTableAdminMixin, PaginatedInlineMixin
-from ..models import Contact, ContactGroup, ContactImport, Membership, Suppression
+from ..models import Contact, ContactGroup, ContactImport, ImportStatus, Membership, Suppression
+
+
+class CsvExportMixin:
+    """ "Export selected as CSV" action + an "Export all matching" changelist link.
+
+    The link (``<changelist>/export/?<current filters>``) rebuilds the changelist from the
+    request, so it exports exactly what the list shows, filters and search included, as a
+    stream (``StreamingHttpResponse``): a million rows never sit in memory. Cells are
+    formula-neutralized; phone numbers stay as E.164 (see ``importers.csv_stream``).
+    """
+
+    csv_export_prefix = "export"
+    actions = ["export_selected_csv"]
+
+    def csv_rows(self, queryset):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def csv_response(self, queryset) -> StreamingHttpResponse:
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = StreamingHttpResponse(
+            self.csv_rows(queryset), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.csv_export_prefix}-{stamp}.csv"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_selected_csv(self, request, queryset):
+        return self.csv_response(queryset)
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name=f"{opts.app_label}_{opts.model_name}_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "These filters are not valid; nothing was exported.")
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        return self.csv_response(changelist.get_queryset(request))
 
 
 class GroupMembershipInline(admin.TabularInline):
@@ -15,7 +76,8 @@ class GroupMembershipInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(BigTableAdminMixin, admin.ModelAdmin):
+class ContactAdmin(CsvExportMixin, BigTableAdminMixin, admin.ModelAdmin):
+    csv_export_prefix = "contacts"
     list_display = [
         "phone",
         "first_name",
@@ -37,6 +99,16 @@ class ContactAdmin(BigTableAdminMixin, admin.ModelAdmin):
         ("Consent", {"fields": ["consent_status", "consent_source", "consent_at"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def csv_rows(self, queryset):
+        return importers.contacts_csv(queryset)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_import"] = request.user.has_perms(
+            ["campaigns.add_contactimport", "campaigns.add_contact"]
+        )
+        return super().changelist_view(request, extra_context)
 
 
 class MemberInline(PaginatedInlineMixin, admin.TabularInline):
@@ -74,8 +146,11 @@ class SuppressionAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
 @admin.register(ContactImport)
 class ContactImportAdmin(admin.ModelAdmin):
+    """Imports start from the flow ("Import CSV" on the contact list), never from a form."""
+
     list_display = [
         "original_name",
+        "result_link",
         "status",
         "rows_processed",
         "rows_total",
@@ -86,6 +161,7 @@ class ContactImportAdmin(admin.ModelAdmin):
     search_fields = ["original_name"]
     date_hierarchy = "created_at"
     readonly_fields = [
+        "result_link",
         "original_name",
         "size_bytes",
         "status",
@@ -105,8 +181,19 @@ class ContactImportAdmin(admin.ModelAdmin):
         "created_at",
     ]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            obj.original_name = obj.original_name or getattr(obj.file, "name", "")
-        super().save_model(request, obj, form, change)
+    exclude = ["file"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="step")
+    def result_link(self, obj):
+        if obj.pk is None:
+            return "-"
+        if obj.status == ImportStatus.UPLOADED:
+            url, label = reverse("campaigns:import-mapping", args=[obj.pk]), "map columns"
+        elif obj.status in (ImportStatus.MAPPED, ImportStatus.DRY_RUN):
+            url, label = reverse("campaigns:import-dry-run", args=[obj.pk]), "dry run"
+        else:
+            url, label = reverse("campaigns:import-detail", args=[obj.pk]), "result"
+        return format_html('<a href="{}">{}</a>', url, label)

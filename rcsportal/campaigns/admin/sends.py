@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
+from .. import services
 from ..admin_utils import PaginatedInlineMixin
+from ..forms_composer import SendForm
 from ..models import SEND_COUNTERS, Delivery, Send, SendStatus
 from ..roles import is_administrator
 
@@ -26,6 +30,7 @@ class DeliveryInline(PaginatedInlineMixin, admin.TabularInline):
 
 @admin.register(Send)
 class SendAdmin(admin.ModelAdmin):
+    form = SendForm
     list_display = [
         "name",
         "status",
@@ -52,13 +57,27 @@ class SendAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "updated_at",
+        "report_link",
         *SEND_COUNTERS,
         "cost",
         "currency",
     ]
     inlines = [DeliveryInline]
     fieldsets = [
-        (None, {"fields": ["name", "template", "agent", "traffic_type", "scheduled_at", "status"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "template",
+                    "agent",
+                    "traffic_type",
+                    "scheduled_at",
+                    "status",
+                    "report_link",
+                ]
+            },
+        ),
         ("Audience", {"fields": ["groups", "contacts"]}),
         ("Content", {"fields": ["content_override", "degradations"], "classes": ["collapse"]}),
         ("Counters", {"fields": [*SEND_COUNTERS, "cost", "currency"]}),
@@ -76,6 +95,48 @@ class SendAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    actions = ["start_sends", "pause_sends", "resume_sends", "cancel_sends"]
+
+    @admin.display(description="report")
+    def report_link(self, obj):
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">Campaign report</a>', reverse("campaigns:send-report", args=[obj.pk])
+        )
+
+    def _run(self, request, queryset, operation, done_message):
+        done = 0
+        for send in queryset:
+            try:
+                operation(send)
+                done += 1
+            except services.SendNotAllowed as exc:
+                self.message_user(request, f"{send.name}: {exc}", messages.WARNING)
+        if done:
+            self.message_user(request, done_message.format(count=done), messages.SUCCESS)
+
+    @admin.action(description="Start (now, or at the scheduled time)", permissions=["change"])
+    def start_sends(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda send: services.send_start(send, request.user),
+            "{count} send(s) started.",
+        )
+
+    @admin.action(description="Pause", permissions=["change"])
+    def pause_sends(self, request, queryset):
+        self._run(request, queryset, services.send_pause, "{count} send(s) paused.")
+
+    @admin.action(description="Resume", permissions=["change"])
+    def resume_sends(self, request, queryset):
+        self._run(request, queryset, services.send_resume, "{count} send(s) resumed.")
+
+    @admin.action(description="Cancel (nothing more goes out)", permissions=["change"])
+    def cancel_sends(self, request, queryset):
+        self._run(request, queryset, services.send_cancel, "{count} send(s) cancelled.")
 
     def has_delete_permission(self, request, obj=None):
         if not super().has_delete_permission(request, obj):

@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from .. import importers, services
 from ..admin_utils import BigTableAdminMixin
 from ..models import Delivery, DeliveryEvent, InboundMessage, WebhookCall
+from .contacts import CsvExportMixin
 
 
 class ReadOnlyAdminMixin:
@@ -27,7 +29,13 @@ class DeliveryEventInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(CsvExportMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    # CSV export: the action below + "Export all matching" (delivery/change_list.html).
+    csv_export_prefix = "deliveries"
+
+    def csv_rows(self, queryset):
+        return importers.deliveries_csv(queryset)
+
     list_display = [
         "phone",
         "send",
@@ -43,6 +51,28 @@ class DeliveryAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
     list_select_related = ["send"]
     raw_id_fields = ["send", "contact"]
     inlines = [DeliveryEventInline]
+    actions = ["resend_deliveries", "export_selected_csv"]
+
+    @admin.action(
+        description="Resend these (unknown or failed: a fresh reference, sent again)",
+        permissions=["resend"],
+    )
+    def resend_deliveries(self, request, queryset):
+        ids = list(
+            queryset.filter(status__in=["unknown", "failed"]).values_list("pk", flat=True)[:10_000]
+        )
+        moved = services.deliveries_resend(ids)
+        skipped = queryset.count() - moved if queryset.count() <= 10_000 else 0
+        self.message_user(request, f"{moved} delivery(ies) queued again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} skipped: only unknown or failed deliveries can be resent.",
+                messages.WARNING,
+            )
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("campaigns.change_send")
 
 
 @admin.register(DeliveryEvent)
