@@ -899,20 +899,9 @@ def deliveries_reconcile_stale(older_than_seconds: int | None = None) -> dict:
         caps = adapter.capabilities
         if caps.status_api and caps.reference_id_on_wire:
             for batch in _chunked(rows, 100):
-                try:
-                    events = adapter.fetch_status(
-                        [
-                            StatusQuery(
-                                reference_id=r.reference_id,
-                                phone=r.phone,
-                                provider_message_id=r.provider_message_id,
-                            )
-                            for r in batch
-                        ]
-                    )
-                except (ProviderTemporaryError, ProviderRejected) as exc:
-                    logger.warning("reconcile: status API failed for send %s: %s", send.pk, exc)
-                    continue
+                events = _fetch_status(adapter, send, batch)
+                if events is None:
+                    continue  # the rows stay submitting: the next sweep asks again
                 known = {}
                 for event in events:
                     if event.reference_id:
@@ -985,6 +974,23 @@ def delivery_event_apply(
     )
 
 
+def _fetch_status(adapter: BaseProvider, send: Send, batch: list[Delivery]) -> list | None:
+    """Status API answer for these rows, or None (logged) when the provider is unreachable."""
+    queries = [
+        StatusQuery(
+            reference_id=r.reference_id, phone=r.phone, provider_message_id=r.provider_message_id
+        )
+        for r in batch
+    ]
+    try:
+        return adapter.fetch_status(queries)
+    except (ProviderTemporaryError, ProviderRejected) as exc:
+        logger.warning(
+            "status API of %s failed for send %s: %s", adapter.display_name, send.pk, exc
+        )
+        return None
+
+
 def deliveries_resend(delivery_ids: list[int]) -> int:
     """A person decided these unknown (or failed) deliveries did not arrive: send again
     with a fresh reference id."""
@@ -1049,19 +1055,8 @@ def deliveries_poll_status() -> dict:
             continue
         for batch in _chunked(group, 100):
             summary["polled"] += len(batch)
-            try:
-                events = adapter.fetch_status(
-                    [
-                        StatusQuery(
-                            reference_id=r.reference_id,
-                            phone=r.phone,
-                            provider_message_id=r.provider_message_id,
-                        )
-                        for r in batch
-                    ]
-                )
-            except (ProviderTemporaryError, ProviderRejected) as exc:
-                logger.warning("status poll failed for send %s: %s", send.pk, exc)
+            events = _fetch_status(adapter, send, batch)
+            if events is None:
                 continue
             for event in events:
                 delivery = _match_delivery(send.agent, event, candidates=batch)

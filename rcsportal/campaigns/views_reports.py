@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.db.models.functions import TruncHour
+from django.db.models.functions import TruncHour, TruncMinute
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from .models import Delivery, DeliveryEvent, InboundMessage, Send
 
@@ -54,10 +56,13 @@ def send_report_data(send: Send) -> dict:
         .order_by("-n")[:10]
     )
     by_status = list(deliveries.values("status").annotate(n=Count("id")).order_by("-n"))
+    span = (send.completed_at or timezone.now()) - (send.dispatched_at or send.created_at)
+    per_minute = span.total_seconds() < 3 * 3600
+    bucket = TruncMinute("received_at") if per_minute else TruncHour("received_at")
     timeline = list(
         DeliveryEvent.objects.filter(delivery__send=send, applied=True)
-        .annotate(hour=TruncHour("received_at"))
-        .values("hour", "type")
+        .annotate(hour=bucket)
+        .values("hour")
         .annotate(n=Count("id"))
         .order_by("hour")[:500]
     )
@@ -81,6 +86,7 @@ def send_report_data(send: Send) -> dict:
         "by_status": by_status,
         "timeline": timeline,
         "timeline_peak": peak,
+        "timeline_unit": "minute" if per_minute else "hour",
         "clicks": clicks,
         "replies": replies,
     }
@@ -92,6 +98,7 @@ def send_report(request, pk: int):
     if not request.user.has_perm("campaigns.view_send"):
         raise PermissionDenied
     context = {
+        **admin.site.each_context(request),
         "title": f"Report: {send.name}",
         "send": send,
         "opts": Send._meta,

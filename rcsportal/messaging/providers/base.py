@@ -45,6 +45,8 @@ from rcsportal.messaging.exceptions import (
     WebhookRejected,
 )
 from rcsportal.messaging.message import (
+    CARD_MEDIA_TYPES,
+    FILE_MEDIA_TYPES,
     CardContent,
     Message,
     SmsFallback,
@@ -75,35 +77,9 @@ SUGGESTION_TYPES = (
     "create_calendar_event",
 )
 
-# RBM lists these as usable in rich cards; the SMS Partner (seed 000) and SerwerSMS (seed 002)
-# media tables say the same ("Compatible with Rich Cards: Yes").
-RICH_CARD_MEDIA_TYPES = frozenset(
-    {
-        "image/jpeg",
-        "image/gif",
-        "image/png",
-        "video/h263",
-        "video/m4v",
-        "video/mp4",
-        "video/mpeg4",
-        "video/mpeg",
-        "video/webm",
-    }
-)
-# The same tables, rows "Compatible with Rich Cards: No" (file messages only).
-FILE_ONLY_MEDIA_TYPES = frozenset(
-    {
-        "application/ogg",
-        "application/pdf",
-        "audio/aac",
-        "audio/mp3",
-        "audio/mpeg",
-        "audio/mpg",
-        "audio/mp4",
-        "audio/mp4-latm",
-        "audio/3gpp",
-    }
-)
+# The media tables of seeds 000 and 002 (identical), kept once in message.py.
+RICH_CARD_MEDIA_TYPES = CARD_MEDIA_TYPES
+FILE_ONLY_MEDIA_TYPES = FILE_MEDIA_TYPES - CARD_MEDIA_TYPES
 ALL_MEDIA_TYPES = RICH_CARD_MEDIA_TYPES | FILE_ONLY_MEDIA_TYPES
 
 
