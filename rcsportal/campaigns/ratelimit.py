@@ -29,7 +29,7 @@ tokens = math.min(rate, tokens + (now - ts) * rate)
 if tokens <= 0 then
   redis.call('HSET', key, 'tokens', tokens, 'ts', now)
   redis.call('EXPIRE', key, 3600)
-  return tostring(-tokens / rate)
+  return tostring(math.max(-tokens, 1) / rate)
 end
 tokens = tokens - cost
 redis.call('HSET', key, 'tokens', tokens, 'ts', now)
@@ -68,6 +68,6 @@ def _acquire_db(agent_id: int, rate: int, cost: int) -> float:
         tokens = min(float(rate), bucket.tokens + elapsed * rate)
         if tokens <= 0:
             RateBucket.objects.filter(pk=agent_id).update(tokens=tokens, updated_at=now)
-            return -tokens / rate
+            return max(-tokens, 1.0) / rate  # time until at least one token is back
         RateBucket.objects.filter(pk=agent_id).update(tokens=tokens - cost, updated_at=now)
         return 0.0

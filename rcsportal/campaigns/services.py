@@ -539,6 +539,10 @@ def deliveries_claim(
             .filter(due)
             .order_by("id")[:batch_size]
         )
+        if rows:
+            # Checked again at the last moment: a number may have opted out (STOP reply,
+            # import, staff) since the audience was snapshotted.
+            rows = _drop_suppressed(send, rows, now)
         if rows and windows:
             rows = _hold_for_quiet_hours(rows, windows, now)
         if not rows:
@@ -569,6 +573,29 @@ def deliveries_claim(
             row.submitted_at = now
             row.attempts += 1
     return rows, None
+
+
+def _drop_suppressed(send: Send, rows: list[Delivery], now) -> list[Delivery]:
+    blocked = set(
+        Suppression.objects.filter(phone__in=[r.phone for r in rows]).values_list(
+            "phone", flat=True
+        )
+    )
+    if not blocked:
+        return rows
+    ids = [r.pk for r in rows if r.phone in blocked]
+    Delivery.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.CANCELLED,
+        error_text="Number is on the stop list",
+        final_at=now,
+        updated_at=now,
+    )
+    Send.objects.filter(pk=send.pk).update(
+        pending=F("pending") - len(ids),
+        cancelled=F("cancelled") + len(ids),
+        excluded_suppressed=F("excluded_suppressed") + len(ids),
+    )
+    return [r for r in rows if r.phone not in blocked]
 
 
 def _hold_for_quiet_hours(rows: list[Delivery], windows: dict, now) -> list[Delivery]:

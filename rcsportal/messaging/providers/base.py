@@ -1074,6 +1074,12 @@ class BaseProvider:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
+            # ``ambiguous``: the request went out, so the provider may have taken it before
+            # the failure; the task layer reconciles instead of re-sending. Only a failure to
+            # connect at all is safe to retry blindly.
+            never_connected = isinstance(exc, requests.ConnectTimeout) or (
+                "NewConnectionError" in repr(exc) or "Failed to establish" in str(exc)
+            )
             # a read timeout while the body streams arrives wrapped in ConnectionError
             timed_out = isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower()
             if not timed_out:
@@ -1081,11 +1087,13 @@ class BaseProvider:
                     f"Could not reach {self.display_name} ({type(exc).__name__})",
                     code="connection_error",
                     raw=str(exc),
+                    ambiguous=not never_connected,
                 ) from exc
             raise ProviderTemporaryError(
                 f"{self.display_name} did not answer within {self.timeout:g} s",
                 code="timeout",
                 raw=str(exc),
+                ambiguous=not never_connected,
             ) from exc
 
     def send(self, request: WireRequest) -> list[SubmitResult]:

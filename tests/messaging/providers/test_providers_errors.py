@@ -348,6 +348,7 @@ def test_timeout_is_temporary(key, stub):
         with pytest.raises(ProviderTemporaryError) as exc:
             p.send(req)
         assert exc.value.code == "timeout" and "0.2 s" in exc.value.text
+        assert exc.value.ambiguous  # the request went out: reconcile, never re-send blindly
 
 
 @pytest.mark.parametrize("key", list(PROVIDERS))
@@ -360,6 +361,7 @@ def test_connection_refused_is_temporary(key):
     with pytest.raises(ProviderTemporaryError) as exc:
         p.send(p.render(Message(text="hi"), [Recipient(PHONES[key], "ref1")])[0])
     assert exc.value.code == "connection_error"
+    assert not exc.value.ambiguous  # nothing was sent: safe to retry
 
 
 @pytest.mark.parametrize("key", list(PROVIDERS))
