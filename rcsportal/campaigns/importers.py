@@ -965,6 +965,12 @@ class _Stage:
             f"{name} {kind}" for name, kind in zip(STAGE_COLUMNS, types.split(", "), strict=True)
         )
         with self.connection.cursor() as cursor:
+            if self.pg:
+                # Session-local memory for the staging table and the duplicate/upsert joins:
+                # the defaults (8 MB / 4 MB) make a million-row import spill to disk.
+                # temp_buffers can only change before the session's first temp table.
+                cursor.execute("SET temp_buffers = '256MB'")
+                cursor.execute("SET work_mem = '128MB'")
             cursor.execute(f"CREATE TEMP TABLE {self.stage} ({columns})")
 
     def write(self, rows: list[tuple]) -> None:

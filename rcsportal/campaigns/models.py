@@ -139,12 +139,12 @@ class Contact(TimestampedModel):
     consent_source = models.CharField(max_length=200, blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)
 
+    # Not indexed: every index slows the million-row import, and nothing filters contacts by
+    # creation time (the list is ordered by id; search is by exact phone or e-mail).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
     class Meta:
         ordering = ["-id"]
-        indexes = [
-            models.Index(fields=["country"]),
-            models.Index(fields=["last_name", "first_name"]),
-        ]
 
     def __str__(self):
         name = f"{self.first_name} {self.last_name}".strip()
@@ -179,13 +179,15 @@ class ContactGroup(TimestampedModel):
 
 
 class Membership(models.Model):
-    group = models.ForeignKey(ContactGroup, on_delete=models.CASCADE, related_name="memberships")
+    # No separate index on group: the unique (group, contact) index starts with it.
+    group = models.ForeignKey(
+        ContactGroup, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
     added_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "contact"], name="uniq_membership")]
-        indexes = [models.Index(fields=["contact"])]
 
     def __str__(self):
         return f"{self.contact} in {self.group}"

@@ -1557,12 +1557,14 @@
         body = { content: parsed, agent: agent.id };
       }
       if (self.serverCheck && self.serverCheck.json === json && self.serverCheck.agent === agent.id && !self.empty) return;
+      var seq = self.serverSeq = (self.serverSeq || 0) + 1;
       fetch(self.cfg.urls.check, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(self.form) },
         body: JSON.stringify(body)
       }).then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
-        if (!j) return;
+        // A slower answer for an agent (or text) the user has since changed is stale.
+        if (!j || seq !== self.serverSeq || (self.agent() || {}).id !== agent.id) return;
         self.serverCheck = { json: json, agent: agent.id, unsupported: j.unsupported || [] };
         if (self.textarea.value === json) {
           var w = self.empty ? mergeWarnings([], j.unsupported || []) : mergeWarnings(providerCheck(self.doc, self.provider(), self.cfg), j.unsupported || []);

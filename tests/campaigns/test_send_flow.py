@@ -207,3 +207,37 @@ def test_forged_and_malformed_webhooks_are_refused_and_kept(agents, live_server)
     assert kept.count() == 3
     assert {c.reason[:30] for c in kept} and all(c.body for c in kept)
     assert not Delivery.objects.exists()
+
+
+def test_send_message_command_waits_and_prints_one_json_line_per_delivery(
+    agents, sandbox, tmp_path
+):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    content = tmp_path / "message.json"
+    content.write_text(
+        json.dumps(
+            {"text": "Your code is 1234", "fallback": {"sms": {"text": "Your code is 1234"}}}
+        )
+    )
+    out = io.StringIO()
+    call_command(
+        "send_message", "--agent", agents["aerialink"].name, "--content", str(content),
+        "--to", "+12025550111", "+12025550119", "--transactional", "--wait", "20", stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    by_phone = {line["phone"]: line for line in lines if "phone" in line}
+    summary = lines[-1]
+    assert (
+        by_phone["+12025550111"]["status"] in ("delivered", "read")
+        and by_phone["+12025550111"]["provider_id"]
+    )
+    assert by_phone["+12025550119"]["status"] == "failed" and by_phone["+12025550119"]["error"]
+    assert (
+        summary["summary"] is True
+        and summary["recipients"] == 2
+        and summary["status"] == "completed"
+    )
