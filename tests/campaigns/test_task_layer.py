@@ -329,3 +329,20 @@ def test_counters_are_independent_of_event_order(agents):
         0,
         0,
     )
+
+
+def test_deliveries_with_no_final_report_expire_after_the_validity(agents, sandbox):
+    send = _send(agents["aerialink"], ["+12025550101", "+12025550102"])
+    _start_and_dispatch(send)
+    services.send_process(send.pk)
+    old, fresh = Delivery.objects.filter(send=send).order_by("id")
+    Delivery.objects.filter(pk=old.pk).update(
+        submitted_at=timezone.now() - timedelta(hours=services.VALIDITY_HOURS, minutes=1)
+    )
+    summary = services.deliveries_poll_status()
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    send.refresh_from_db()
+    assert summary["expired"] == 1
+    assert old.status == "expired" and "72 h" in old.error_text and old.final_at
+    assert fresh.status == "accepted" and send.expired == 1
