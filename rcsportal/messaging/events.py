@@ -27,6 +27,18 @@ class EventType(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+# The same lifecycle reported for the failover SMS/MMS instead of the RCS message.
+FALLBACK_EVENT = {
+    EventType.ACCEPTED: EventType.FALLBACK_SENT,
+    EventType.SENT: EventType.FALLBACK_SENT,
+    EventType.DELIVERED: EventType.FALLBACK_DELIVERED,
+    EventType.READ: EventType.FALLBACK_DELIVERED,
+    EventType.FAILED: EventType.FALLBACK_FAILED,
+    EventType.EXPIRED: EventType.FALLBACK_FAILED,
+    EventType.UNKNOWN: EventType.UNKNOWN,
+}
+
+
 class InboundKind(enum.StrEnum):
     TEXT = "text"  # free text typed by the user
     REPLY = "reply"  # a reply suggestion chip was tapped

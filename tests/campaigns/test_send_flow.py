@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from rcsportal.campaigns import services
-from rcsportal.campaigns.demo import SANDBOX_AGENTS
 from rcsportal.campaigns.models import (
     Delivery,
     InboundMessage,
@@ -18,6 +17,7 @@ from rcsportal.campaigns.models import (
     WebhookCall,
 )
 from rcsportal.sandbox import SandboxServer
+from tests.support import content_for, sandbox_agents
 
 from .factories import make_contact, make_group, make_template
 
@@ -28,39 +28,6 @@ PREFIX = {
     "serwersms": "+4850123",
     "bsg": "+38067123",
     "aerialink": "+1202555",
-}
-CONTENT = {
-    "text": "Hello {{ first_name }}",
-    "suggestions": [{"reply": {"text": "Yes", "postbackData": "yes"}}],
-    "fallback": {"sms": {"text": "Hello {{ first_name }} (SMS)", "sender": "DemoShop"}},
-}
-BSG_CONTENT = {
-    "richCard": {
-        "standaloneCard": {
-            "cardContent": {
-                "title": "Hello",
-                "description": "Hello {{ first_name }}",
-                "media": {
-                    "height": "MEDIUM",
-                    "contentInfo": {
-                        "fileUrl": "https://example.com/a.png",
-                        "mimeType": "image/png",
-                        "fileSizeBytes": 1000,
-                    },
-                },
-                "suggestions": [
-                    {
-                        "action": {
-                            "text": "Site",
-                            "postbackData": "site",
-                            "openUrlAction": {"url": "https://example.com/"},
-                        }
-                    }
-                ],
-            }
-        }
-    },
-    "fallback": {"sms": {"text": "Hello {{ first_name }} (SMS)", "sender": "DemoShop"}},
 }
 
 
@@ -73,25 +40,7 @@ def sandbox():
 @pytest.fixture
 def agents(live_server, settings, sandbox):
     settings.PUBLIC_BASE_URL = live_server.url
-    created = {}
-    sms_agent = None
-    for name, provider, sender, credentials in SANDBOX_AGENTS:
-        agent, _ = services.agent_upsert(
-            name=name,
-            provider=provider,
-            base_url=sandbox.url_for(provider),
-            sender_id=sender,
-            credentials=credentials,
-            fallback_sms_sender="DemoShop",
-            webhook_allowed_ips="127.0.0.1,::1",
-        )
-        created[provider] = agent
-        if provider == "smspartner":
-            sms_agent = agent
-    created["serwersms"].sms_fallback_agent = sms_agent
-    created["serwersms"].save()
-    assert services.sandbox_panels_register(sandbox.base_url) == 2
-    return created
+    return sandbox_agents(sandbox)
 
 
 def _wait_settled(send: Send, sandbox: SandboxServer, timeout: float = 20.0) -> None:
@@ -121,7 +70,7 @@ def test_send_reaches_every_recipient_once_and_tracks_their_fate(provider, agent
     ]
     # last digits 0 (not RCS capable), 9 (fails), 8 (STOP), 7 (tap), 6 (text reply), others read
     group = make_group(contacts=contacts)
-    template = make_template(BSG_CONTENT if provider == "bsg" else CONTENT)
+    template = make_template(content_for(provider))
     send = Send.objects.create(
         name=f"flow {provider}", template=template, agent=agent, traffic_type="transactional"
     )

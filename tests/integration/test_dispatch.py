@@ -9,7 +9,6 @@ import time
 import pytest
 
 from rcsportal.campaigns import services
-from rcsportal.campaigns.demo import SANDBOX_AGENTS
 from rcsportal.campaigns.models import (
     Contact,
     ContactGroup,
@@ -21,45 +20,13 @@ from rcsportal.campaigns.models import (
     WebhookCall,
 )
 from rcsportal.sandbox import SandboxServer
+from tests.support import content_for, sandbox_agents
 
 PREFIX = {
     "smspartner": "+336123",
     "serwersms": "+4850123",
     "bsg": "+3806712",
     "aerialink": "+1202555",
-}
-TEXT = {
-    "text": "Hello {{ first_name }}",
-    "suggestions": [{"reply": {"text": "Yes", "postbackData": "yes"}}],
-    "fallback": {"sms": {"text": "Hello (SMS)", "sender": "DemoShop"}},
-}
-CARD = {
-    "richCard": {
-        "standaloneCard": {
-            "cardContent": {
-                "title": "Hello",
-                "description": "Hello {{ first_name }}",
-                "media": {
-                    "height": "MEDIUM",
-                    "contentInfo": {
-                        "fileUrl": "https://example.com/a.png",
-                        "mimeType": "image/png",
-                        "fileSizeBytes": 1000,
-                    },
-                },
-                "suggestions": [
-                    {
-                        "action": {
-                            "text": "Site",
-                            "postbackData": "site",
-                            "openUrlAction": {"url": "https://example.com/"},
-                        }
-                    }
-                ],
-            }
-        }
-    },
-    "fallback": {"sms": {"text": "Hello (SMS)", "sender": "DemoShop"}},
 }
 OPEN = ["pending", "submitting", "accepted", "sent", "fallback_sent"]
 
@@ -71,22 +38,7 @@ def sandbox():
 
 
 def _agents(sandbox, rate=500):
-    agents = {}
-    for name, provider, sender, credentials in SANDBOX_AGENTS:
-        agents[provider], _ = services.agent_upsert(
-            name=name,
-            provider=provider,
-            base_url=sandbox.url_for(provider),
-            sender_id=sender,
-            credentials=credentials,
-            fallback_sms_sender="DemoShop",
-            webhook_allowed_ips="127.0.0.1,::1",
-            rate_per_second=rate,
-        )
-    agents["serwersms"].sms_fallback_agent = agents["smspartner"]
-    agents["serwersms"].save()
-    services.sandbox_panels_register(sandbox.base_url)
-    return agents
+    return sandbox_agents(sandbox, rate=rate)
 
 
 def _audience(provider: str, count: int) -> ContactGroup:
@@ -107,9 +59,7 @@ def _audience(provider: str, count: int) -> ContactGroup:
 
 
 def _send(agent, group, provider) -> Send:
-    template = Template.objects.create(
-        name=f"t-{provider}", content=CARD if provider == "bsg" else TEXT
-    )
+    template = Template.objects.create(name=f"t-{provider}", content=content_for(provider))
     send = Send.objects.create(
         name=f"it {provider}", template=template, agent=agent, traffic_type="transactional"
     )

@@ -9,7 +9,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 
-from rcsportal.messaging.events import DeliveryEvent, EventType, InboundEvent, InboundKind
+from rcsportal.messaging.events import (
+    FALLBACK_EVENT,
+    DeliveryEvent,
+    EventType,
+    InboundEvent,
+    InboundKind,
+)
 from rcsportal.messaging.exceptions import ProviderRejected, Unsupported, WebhookRejected
 from rcsportal.messaging.message import CardContent, Message, Suggestion
 
@@ -46,15 +52,6 @@ STATUS_MAP = {
     "FAILED": EventType.FAILED,
     "BLOCKED": EventType.FAILED,
     "EXPIRED": EventType.EXPIRED,
-}
-FALLBACK_MAP = {
-    EventType.ACCEPTED: EventType.FALLBACK_SENT,
-    EventType.SENT: EventType.FALLBACK_SENT,
-    EventType.DELIVERED: EventType.FALLBACK_DELIVERED,
-    EventType.READ: EventType.FALLBACK_DELIVERED,
-    EventType.FAILED: EventType.FALLBACK_FAILED,
-    EventType.EXPIRED: EventType.FALLBACK_FAILED,
-    EventType.UNKNOWN: EventType.UNKNOWN,
 }
 MESSAGE_TYPES = {
     "text": "RCS_TEXT",
@@ -499,7 +496,7 @@ class AerialinkProvider(BaseProvider):
             channel = str(rec.get("channel") or "RCS").upper()
             fallback = ""
             if channel in ("SMS", "MMS"):
-                etype = FALLBACK_MAP[etype]
+                etype = FALLBACK_EVENT[etype]
                 fallback = channel.lower()
             reason = " ".join(str(x) for x in (rec.get("reasonCode"), rec.get("reasonText")) if x)
             dest = rec.get("destination")

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rcsportal.messaging.events import DeliveryEvent, EventType, InboundEvent, InboundKind
+from rcsportal.messaging.events import (
+    FALLBACK_EVENT,
+    DeliveryEvent,
+    EventType,
+    InboundEvent,
+    InboundKind,
+)
 from rcsportal.messaging.exceptions import ProviderRejected, Unsupported, WebhookRejected
 from rcsportal.messaging.message import CardContent, Message, Suggestion
 
@@ -63,15 +69,6 @@ STATUS_MAP = {
     "not_rcs_user": EventType.FAILED,
     "not_viber_user": EventType.FAILED,
     "unknown": EventType.UNKNOWN,
-}
-FALLBACK_MAP = {
-    EventType.ACCEPTED: EventType.FALLBACK_SENT,
-    EventType.SENT: EventType.FALLBACK_SENT,
-    EventType.DELIVERED: EventType.FALLBACK_DELIVERED,
-    EventType.READ: EventType.FALLBACK_DELIVERED,
-    EventType.FAILED: EventType.FALLBACK_FAILED,
-    EventType.EXPIRED: EventType.FALLBACK_FAILED,
-    EventType.UNKNOWN: EventType.UNKNOWN,
 }
 STATUS_WORDS = {
     "not_service_user": "The recipient cannot receive RCS messages",
@@ -432,7 +429,7 @@ class BsgProvider(BaseProvider):
         etype = STATUS_MAP.get(s, EventType.UNKNOWN)
         fallback = ""
         if str(rec.get("channel", "")).lower() == "sms":  # ASSUMED extension
-            etype = FALLBACK_MAP[etype]
+            etype = FALLBACK_EVENT[etype]
             fallback = "sms"
         err = rec.get("error")
         desc = str(rec.get("errorDescription") or "")

@@ -12,7 +12,13 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from rcsportal.messaging.events import DeliveryEvent, EventType, InboundEvent, InboundKind
+from rcsportal.messaging.events import (
+    FALLBACK_EVENT,
+    DeliveryEvent,
+    EventType,
+    InboundEvent,
+    InboundKind,
+)
 from rcsportal.messaging.exceptions import (
     ProviderRejected,
     ProviderTemporaryError,
@@ -96,15 +102,6 @@ STATUS_MAP = {
     "undeliv": EventType.FAILED,
     "rejectd": EventType.FAILED,
     "unknown": EventType.UNKNOWN,
-}
-FALLBACK_MAP = {
-    EventType.ACCEPTED: EventType.FALLBACK_SENT,
-    EventType.SENT: EventType.FALLBACK_SENT,
-    EventType.DELIVERED: EventType.FALLBACK_DELIVERED,
-    EventType.READ: EventType.FALLBACK_DELIVERED,
-    EventType.FAILED: EventType.FALLBACK_FAILED,
-    EventType.EXPIRED: EventType.FALLBACK_FAILED,
-    EventType.UNKNOWN: EventType.UNKNOWN,
 }
 
 GSM7 = set(
@@ -437,7 +434,7 @@ class SmsPartnerProvider(BaseProvider):
         channel = str(rec.get("channel", "rcs")).lower()
         fallback = ""
         if channel == "sms":  # wire-assumptions: channel "sms" = the failover SMS
-            etype = FALLBACK_MAP[etype]
+            etype = FALLBACK_EVENT[etype]
             fallback = "sms"
         opted_out = truthy(rec.get("stopSms", rec.get("stopSMS", False)))
         return DeliveryEvent(
