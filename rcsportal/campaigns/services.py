@@ -500,7 +500,9 @@ def send_process(send_id: int, time_budget: float = PROCESS_TIME_BUDGET_SECONDS)
     message = wire_message(Message.from_dict(send.content_snapshot), send.agent, adapter)
     batch_size = adapter.capabilities.max_recipients_per_request
     if message.has_placeholders:
-        batch_size = min(batch_size * 1, PERSONALIZED_BATCH) if batch_size > 1 else 1
+        # One request per recipient anyway (each body differs): claim fewer rows at a time
+        # so a pause or a crash leaves less in flight.
+        batch_size = min(batch_size, PERSONALIZED_BATCH)
     windows = quiet_windows() if send.traffic_type == TrafficType.COMMERCIAL else {}
     deadline = time.monotonic() + time_budget
     while time.monotonic() < deadline:

@@ -80,6 +80,9 @@ def receive(request: HttpRequest, provider: str, token: str, kind: str = ""):
         adapter.parse_webhook(path_kind=kind, headers=dict(request.headers), body=body)
     except WebhookRejected as exc:
         return _reject(call, exc.status_code, exc.reason)
+    except Exception as exc:  # a body shape the adapter did not foresee: refuse, keep, log
+        logger.exception("webhook %s: unexpected body", provider)
+        return _reject(call, 400, f"could not read the body ({type(exc).__name__})")
     call.save()
     tasks.webhook_process.delay_on_commit(call.pk)
     return JsonResponse({"ok": True})

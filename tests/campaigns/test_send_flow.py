@@ -190,3 +190,16 @@ def test_send_message_command_waits_and_prints_one_json_line_per_delivery(
         and summary["recipients"] == 2
         and summary["status"] == "completed"
     )
+
+
+def test_a_body_the_adapter_cannot_read_is_refused_and_kept(agents, live_server, monkeypatch):
+    from rcsportal.messaging.providers.bsg import BsgProvider
+
+    def broken(self, **kwargs):
+        raise KeyError("id")
+
+    monkeypatch.setattr(BsgProvider, "parse_webhook", broken)
+    response = requests.post(agents["bsg"].webhook_url(), json={"unexpected": True}, timeout=5)
+    assert response.status_code == 400
+    call = WebhookCall.objects.get()
+    assert call.status == "rejected" and "KeyError" in call.reason and "unexpected" in call.body
