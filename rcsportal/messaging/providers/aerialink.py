@@ -406,13 +406,6 @@ class AerialinkProvider(BaseProvider):
     def _parse_response(self, request, status_code, headers, body) -> list[SubmitResult]:
         data = self._json_or_reject(status_code, body)
         (r,) = request.recipients
-        if not isinstance(data, dict):
-            raise ProviderRejected(
-                "Aerialink answered with an unexpected body",
-                code=f"http_{status_code}",
-                http_status=status_code,
-                raw=data,
-            )
         if status_code < 400 and data.get("status") == "success":
             results = (data.get("data") or {}).get("results") or []
             res = next((x for x in results if isinstance(x, dict)), {})

@@ -1134,7 +1134,9 @@ class BaseProvider:
                 raw=raw,
             )
 
-    def _json_or_reject(self, status_code: int, body: bytes) -> Any:
+    def _json_or_reject(self, status_code: int, body: bytes) -> dict:
+        """The response body as a JSON object (every documented answer is one), or
+        ProviderRejected saying in words what came back instead."""
         data = decode_json(body)
         if data is None:
             raise ProviderRejected(
@@ -1142,6 +1144,13 @@ class BaseProvider:
                 code=f"http_{status_code}",
                 http_status=status_code,
                 raw=body.decode("utf-8", "replace") if isinstance(body, bytes) else body,
+            )
+        if not isinstance(data, dict):
+            raise ProviderRejected(
+                f"{self.display_name} answered with an unexpected body",
+                code=f"http_{status_code}",
+                http_status=status_code,
+                raw=data,
             )
         return data
 

@@ -367,10 +367,10 @@ class BsgProvider(BaseProvider):
                         error_text=f"BSG refused the number: {msgs}",
                     )
                 ]
-        if status_code >= 400 or not isinstance(data, dict):
-            if data is None:
-                self._json_or_reject(status_code, body)
-            raise self._error(data if isinstance(data, dict) else {}, status_code)
+        if not isinstance(data, dict):
+            self._json_or_reject(status_code, body)  # raises, saying what came back
+        if status_code >= 400:
+            raise self._error(data, status_code)
         d = data.get("data")
         if not isinstance(d, dict):
             raise ProviderRejected(

@@ -284,13 +284,6 @@ class SerwerSmsProvider(BaseProvider):
 
     def _parse_response(self, request, status_code, headers, body) -> list[SubmitResult]:
         data = self._json_or_reject(status_code, body)
-        if not isinstance(data, dict):
-            raise ProviderRejected(
-                "SerwerSMS answered with an unexpected body",
-                code=f"http_{status_code}",
-                http_status=status_code,
-                raw=data,
-            )
         if isinstance(data.get("error"), dict):
             raise self._error(data, status_code)
         if status_code >= 400 or data.get("success") is not True:

@@ -366,13 +366,6 @@ class SmsPartnerProvider(BaseProvider):
 
     def _parse_response(self, request, status_code, headers, body) -> list[SubmitResult]:
         data = self._json_or_reject(status_code, body)
-        if not isinstance(data, dict):
-            raise ProviderRejected(
-                "SMS Partner answered with an unexpected body",
-                code=f"http_{status_code}",
-                http_status=status_code,
-                raw=data,
-            )
         if data.get("success") is True and status_code < 400:
             n = len(request.recipients) or 1
             total = to_decimal(data.get("cost"))

@@ -396,3 +396,19 @@ def test_send_paths_and_auth_over_http(stub):
     p = make("aerialink", base_url=stub.url + "/al")
     assert p.send(p.render(m, [Recipient("+15559876543", "r1")])[0])[0].accepted
     assert stub.requests[-1].headers["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize("key", list(PROVIDERS))
+@pytest.mark.parametrize(
+    "body", [b"<html>Bad gateway</html>", [1, 2]], ids=["not-json", "json-list"]
+)
+def test_a_body_that_is_not_a_json_object_is_refused_in_words(key, stub, body):
+    _bsg_login(stub)
+    p = make(key, base_url=stub.url, timeout=2)
+    stub.routes[("POST", SEND_PATHS[key])] = (200, {}, body)
+    with pytest.raises(ProviderRejected) as exc:
+        p.send(p.render(Message(text="hi"), [Recipient(PHONES[key], "ref1")])[0])
+    assert exc.value.code == "http_200"
+    assert p.display_name in exc.value.text and (
+        "not JSON" in exc.value.text or "unexpected body" in exc.value.text
+    )
