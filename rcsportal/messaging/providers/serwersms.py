@@ -25,7 +25,6 @@ from .base import (
     WireRequest,
     basename_of,
     batched,
-    decode_json,
     e164,
     local_wall_time,
     message_kind,
@@ -406,11 +405,7 @@ class SerwerSmsProvider(BaseProvider):
             )
             resp = self._http(req)
             self._raise_for_transient(resp.status_code, resp.headers, resp.content)
-            data = decode_json(resp.content)
-            if not isinstance(data, dict):
-                raise ProviderRejected(
-                    "SerwerSMS reports answer is not JSON", code=f"http_{resp.status_code}"
-                )
+            data = self._json_or_reject(resp.status_code, resp.content)
             if isinstance(data.get("error"), dict):
                 raise self._error(data, resp.status_code)
             by_ref = {q.reference_id: q for q in batch}

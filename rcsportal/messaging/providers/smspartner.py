@@ -36,7 +36,6 @@ from .base import (
     SubmitResult,
     WireRequest,
     batched,
-    decode_json,
     e164,
     local_wall_time,
     message_kind,
@@ -486,11 +485,7 @@ class SmsPartnerProvider(BaseProvider):
             )
             resp = self._http(req)
             self._raise_for_transient(resp.status_code, resp.headers, resp.content)
-            data = decode_json(resp.content)
-            if not isinstance(data, dict):
-                raise ProviderRejected(
-                    "SMS Partner status answer is not JSON", code=f"http_{resp.status_code}"
-                )
+            data = self._json_or_reject(resp.status_code, resp.content)
             if data.get("success") is False and "StatutResponse_List" not in data:
                 raise self._error(data, resp.status_code)
             events.extend(self._status_events(batch, data.get("StatutResponse_List") or []))
